@@ -119,7 +119,7 @@ def custom_template_create(info: Optional[ServerInfo], method: str) -> list[Rout
     return [modern] if info.at_least(2, 19) else [legacy]
 
 
-def call_first(client: Client, routes: list[Route], send: Callable[[Route], Any]) -> Any:
+def call_first(routes: list[Route], send: Callable[[Route], Any]) -> Any:
     """Send through the first route; fall back to the next only on a route-missing 404."""
     for index, route in enumerate(routes):
         try:

@@ -26,8 +26,8 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 
 from . import _compat
-from ._http import Client, client_for, redact, register_secret
-from .config import Connection, default_endpoint_id, from_state, resolve
+from ._http import EMPTY_BODY, Client, client_for, redact, register_secret
+from .config import ENDPOINT_ID_KEY, SETTINGS, Connection, default_endpoint_id, from_state, resolve
 from .errors import APIError, ConfigError, InstanceMismatchError, PortainerError, TransportError
 
 Fail = Callable[[str, str], None]
@@ -211,12 +211,10 @@ def _coerce(field: Field, value: Any) -> Any:
 
 
 def password_rule(field: str, value: Any, fail: Fail, warn_below: int = 12) -> None:
-    """Empty passwords are errors; short ones a warning (the server's own minimum is authoritative)."""
+    """Short passwords are a warning (empty ones fail in ``check``; the server's minimum is authoritative)."""
     if value is None or is_unknown(value):
         return
-    if value == "":
-        fail(field, f"{field} must not be empty")
-    elif len(str(value)) < warn_below:
+    if len(str(value)) < warn_below:
         print(
             f"warning: {field} is shorter than {warn_below} characters, Portainer's default minimum; "
             "the server will refuse it unless its minimum was lowered",
@@ -285,7 +283,8 @@ class PortainerProvider(ResourceProvider):
     # -- plumbing
 
     def configure(self, req: ConfigureRequest) -> None:
-        self._config = dict(getattr(req.config, "raw_config", {}) or {})
+        keys = [key for key, _env in SETTINGS.values()] + [ENDPOINT_ID_KEY]
+        self._config = {key: value for key in keys if (value := req.config.get(key)) is not None}
 
     @property
     def config(self) -> dict[str, Any]:
@@ -412,6 +411,9 @@ class PortainerProvider(ResourceProvider):
                     value = default_endpoint_id(self.config)
                 except ConfigError as exc:
                     fail(field.name, str(exc))
+            if value == "" and field.secret:
+                fail(field.name, f"{field.name} must not be empty: leave it out instead")
+                continue
             if empty(value) and field.default is not None:
                 value = field.default
             if empty(value):
@@ -478,7 +480,7 @@ class PortainerProvider(ResourceProvider):
             return self.create_object(ctx, inputs)
         except (TransportError, APIError) as exc:
             ambiguous = (isinstance(exc, TransportError) and exc.sent) or (
-                isinstance(exc, APIError) and exc.status >= 500
+                isinstance(exc, APIError) and (exc.status >= 500 or exc.message == EMPTY_BODY)
             )
             if not ambiguous:
                 raise
