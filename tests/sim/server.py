@@ -184,12 +184,15 @@ class PortainerSim:
         initialised: bool = True,
         rate_limit: bool = True,
         admin_init_timeout: float = 300.0,
+        with_endpoint: bool = True,
     ) -> None:
         self.version, self.instance_id = version, instance_id or str(uuid.uuid4())
         self.admin_username, self.admin_password = admin_username, admin_password
         self.lock = threading.RLock()
         self.users: dict[int, dict[str, Any]] = {}
         self.api_keys: dict[int, dict[str, Any]] = {}
+        self.endpoints: dict[int, dict[str, Any]] = {}  # Endpoint JSON by id (tests/sim/docker.py)
+        self.engines: dict[int, Any] = {}  # docker.Engine behind each endpoint
         self.settings: dict[str, Any] = {"RequiredPasswordLength": 12}
         self.requests: list[Recorded] = []
         self.faults: list[Fault] = []
@@ -214,8 +217,12 @@ class PortainerSim:
             self.create_user(admin_username, admin_password, 1)
             self.api_key = self.create_api_key(1, "sim-bootstrap")
         from .core import register_core_routes  # auth, system and user routes (imports this module)
+        from .docker import add_endpoint, register_docker_routes
 
         register_core_routes(self)
+        register_docker_routes(self)
+        if with_endpoint:
+            add_endpoint(self, "local", swarm=True)  # id 1, like the -H environment of a real server
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> PortainerSim:

@@ -393,3 +393,23 @@ def test_recording_and_keep_alive(client: Api, sim: PortainerSim) -> None:
     rec = sim.requests[-1]
     assert rec.method == "POST" and rec.headers["x-api-key"] == sim.api_key and b'"Username"' in rec.body
     assert sim.requests[0].query == {"a": ["1"]}
+
+
+def test_default_environment_and_docker_proxy() -> None:
+    from tests.sim.docker import add_endpoint
+
+    with PortainerSim() as sim:
+        headers = {"X-API-Key": sim.api_key or ""}
+        with httpx.Client(base_url=sim.url) as c:
+            assert c.get("/api/endpoints/1", headers=headers).json()["Name"] == "local"
+            swarm_id = c.get("/api/endpoints/1/docker/swarm", headers=headers).json()["ID"]
+            assert swarm_id == sim.engines[1].swarm_id
+            sim.engines[1].add_service("web_app", "img", {"com.docker.stack.namespace": "web"})
+            sim.engines[1].add_service("other", "img")
+            flt = '{"label": ["com.docker.stack.namespace=web"]}'
+            found = c.get("/api/endpoints/1/docker/services", params={"filters": flt}, headers=headers).json()
+            assert [s["Spec"]["Name"] for s in found] == ["web_app"]
+            standalone = add_endpoint(sim, "plain", swarm=False)
+            r = c.get(f"/api/endpoints/{standalone['Id']}/docker/swarm", headers=headers)
+            assert r.status_code == 503
+            assert c.get("/api/endpoints/99", headers=headers).status_code == 404
