@@ -62,3 +62,16 @@ def test_user_deleted_out_of_band_leaves_state(project: Any, portainer_api: Any)
     refresh = proj.refresh()
     assert changes(refresh.summary.resource_changes or {}) == {"delete": 1}
     assert changes(proj.preview().change_summary) == {"create": 1}
+
+
+def test_get_reads_an_existing_user_without_managing_it(project: Any, portainer_api: Any) -> None:
+    def program() -> None:
+        admin = portainer.User.get("admin", "1")
+        pulumi.export("name", admin.username)
+        pulumi.export("role", admin.role)
+
+    proj = project("get", program)
+    up = proj.up()
+    assert up.outputs["name"].value == "admin" and up.outputs["role"].value == "admin"
+    proj.destroy()
+    assert portainer_api.get("/users/1")["Username"] == "admin"  # read-only: never deleted
