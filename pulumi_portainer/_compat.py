@@ -53,11 +53,11 @@ def server_info(client: Client) -> ServerInfo:
     with client.server_lock:
         if client.server is None:
             try:
-                body = client.get("/system/status")
+                body = client.get("/system/status", auth=False)  # public: no login just for this
             except APIError as exc:
                 if not exc.route_missing:
                     raise
-                body = client.get("/status")  # ≤ 2.16
+                body = client.get("/status", auth=False)  # ≤ 2.16
             info = ServerInfo(str(body.get("Version", "")), str(body.get("InstanceID", "")))
             check_supported(info, client.conn.url)
             client.server = info
@@ -146,3 +146,24 @@ def token_payload(info: ServerInfo, description: str, password: str) -> dict[str
 def has_users_me(info: ServerInfo) -> bool:
     """``GET /api/users/me`` exists from 2.20."""
     return info.at_least(2, 20)
+
+
+def endpoint_container_engine(info: ServerInfo) -> bool:
+    """Environments record a container engine, and accept ``podman``, from 2.22 (earlier servers ignore
+    the ``ContainerEngine`` form field, so sending ``docker`` is always safe)."""
+    return info.at_least(2, 22)
+
+
+def stack_action_params(info: ServerInfo, endpoint_id: int) -> dict[str, int]:
+    """Stack start/stop take ``endpointId`` from 2.19; older servers use the stack's stored endpoint."""
+    return {"endpointId": endpoint_id} if info.at_least(2, 19) else {}
+
+
+def user_password_payload(info: ServerInfo, new_password: str) -> dict[str, str]:
+    """The fields of ``PUT /users/{id}`` that set another user's password as an admin. 2.19+ take it as
+    ``NewPassword`` (``Password`` alone is then the caller's current password and is refused); older
+    servers read ``Password`` as the new password and ignore ``NewPassword``, so both are sent there:
+    each shape reads the field it knows, and an admin's ``Password`` is not checked by the newer one."""
+    if info.at_least(2, 19):
+        return {"NewPassword": new_password}
+    return {"Password": new_password, "NewPassword": new_password}

@@ -9,7 +9,9 @@ Retry policy (product §4), implemented by ``should_retry`` and ``Client.request
   and DELETE; a retried DELETE may then answer 404, which callers confirm with a GET;
 * POST and PUT are never resent after they may have reached the server; callers confirm such
   ambiguous failures by looking the object up;
-* 4xx answers, 409 included, are never retried, except one re-login on a 401 with a JWT.
+* 4xx answers, 409 included, are never retried, except one re-login on a 401 with a JWT;
+* a download (``Client.download``) streams the body to a sink; once its answer has begun, a broken
+  transfer is reported with the byte count and never resent.
 
 Authentication is an API key (``X-API-Key``) or a JWT from one login per client (racing threads wait for
 the same login). The login, token and password routes pass through one per-process limiter (2 a second),
@@ -45,6 +47,7 @@ IDEMPOTENT = frozenset({"GET", "HEAD", "DELETE"})
 LOGIN_RATE = 2.0  # calls per second to the login/token/password routes, per process
 _AUTH_ROUTE = re.compile(r"^/(auth(/oauth/validate)?|users/\d+/tokens|users/\d+/passwd)$")
 EMPTY_BODY = "empty response, possibly a server-side panic"
+STREAM_CHUNK = 256 * 1024  # bytes handed to a download's sink at a time
 
 # ---------------------------------------------------------------- redaction
 
@@ -61,12 +64,15 @@ def register_secret(*values: Any) -> None:
 
 
 def redact(text: str) -> str:
-    """Replace every registered secret in ``text`` with ``[secret]``."""
+    """Replace every registered secret in ``text`` with ``[secret]``. A secret is not matched inside a
+    longer word (a password "short" leaves "shorter" alone), so short secrets do not garble messages."""
     with _secrets_lock:
         values = sorted(_secrets, key=len, reverse=True)
     for value in values:
         if value in text:
-            text = text.replace(value, "[secret]")
+            head = r"(?<![A-Za-z0-9])" if value[0].isalnum() else ""
+            tail = r"(?![A-Za-z0-9])" if value[-1].isalnum() else ""
+            text = re.sub(head + re.escape(value) + tail, "[secret]", text)
     return text
 
 
@@ -233,6 +239,51 @@ class Client:
         """Send one logical request and return the decoded JSON body (``None`` for 204 or when
         ``expect_json`` is false). ``path`` is relative to ``/api``. ``multipart`` builds the form fields
         (rebuilt for each attempt); ``deploy`` selects the deploy timeout."""
+        return self._send(
+            method,
+            path,
+            json=json,
+            params=params,
+            multipart=multipart,
+            boundary=boundary,
+            deploy=deploy,
+            expect_json=expect_json,
+            deadline=deadline,
+            auth=auth,
+        )
+
+    def download(
+        self,
+        path: str,
+        *,
+        sink: Callable[[bytes], Any],
+        method: str = "POST",
+        json: Any = None,
+        deadline: Optional[float] = None,
+        auth: bool = True,
+    ) -> int:
+        """Stream a successful answer's body into ``sink`` chunk by chunk (never whole in memory) and
+        return the number of bytes given to it. Same authentication, error mapping and redaction as
+        ``request``; the wait for the first byte and between chunks is the deploy timeout, and the whole
+        transfer must end before ``deadline`` (default: now + deploy timeout). A failure once the answer
+        has begun is never retried: the ``TransportError`` (``sent=True``) says how many bytes arrived."""
+        return int(self._send(method, path, json=json, deploy=True, deadline=deadline, auth=auth, sink=sink))
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Optional[Mapping[str, Any]] = None,
+        multipart: Optional[Callable[[], Fields]] = None,
+        boundary: Optional[str] = None,
+        deploy: bool = False,
+        expect_json: bool = True,
+        deadline: Optional[float] = None,
+        auth: bool = True,
+        sink: Optional[Callable[[bytes], Any]] = None,
+    ) -> Any:
         method = method.upper()
         full = "/api" + path
         limit = self.conn.deploy_timeout if deploy else self.conn.timeout
@@ -254,14 +305,20 @@ class Client:
             elif json is not None:
                 headers["Content-Type"] = "application/json"
                 content = jsonlib.dumps(json).encode()
-            if auth is False or _AUTH_ROUTE.match(path):
+            if _AUTH_ROUTE.match(path):  # not other public routes (status, restore): Portainer limits only these
                 LOGIN_LIMITER.wait()
             timeout = httpx.Timeout(max(0.001, min(limit, remaining)), connect=min(self.conn.timeout, remaining))
+            response: Optional[httpx.Response] = None
             try:
-                response = self._http.request(
+                built = self._http.build_request(
                     method, self.base + path, params=params, content=content, headers=headers, timeout=timeout
                 )
+                response = self._http.send(built, stream=True)
+                if sink is None or not 200 <= response.status_code < 300:
+                    response.read()
             except httpx.TransportError as exc:
+                if response is not None:
+                    response.close()
                 sent = not isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.UnsupportedProtocol))
                 reason = redact(str(exc) or type(exc).__name__)
                 if "CERTIFICATE_VERIFY_FAILED" in reason:
@@ -292,6 +349,8 @@ class Client:
             if status >= 400 or (300 <= status < 400):
                 message, details, missing = _envelope(response)
                 raise self._api_error(status, method, full, message, details, missing, path)
+            if sink is not None:
+                return self._drain(response, sink, method, full, deadline)
             if not expect_json or status == 204:
                 return None
             if not response.content:
@@ -302,6 +361,35 @@ class Client:
                 raise APIError(
                     status, method, full, "invalid JSON in the answer", redact(response.text[:200])
                 ) from None
+
+    @staticmethod
+    def _drain(response: httpx.Response, sink: Callable[[bytes], Any], method: str, full: str, deadline: float) -> int:
+        given = 0
+        try:
+            for chunk in response.iter_bytes(STREAM_CHUNK):
+                sink(chunk)
+                given += len(chunk)
+                if time.monotonic() > deadline:
+                    raise TransportError(
+                        method,
+                        full,
+                        f"the transfer did not finish before its deadline ({given} bytes received)",
+                        sent=True,
+                    )
+        except httpx.TransportError as exc:
+            reason = redact(str(exc) or type(exc).__name__)
+            received = response.num_bytes_downloaded
+            raise TransportError(
+                method, full, f"the answer broke off after {received} bytes: {reason}", sent=True
+            ) from None
+        finally:
+            response.close()
+        expected = response.headers.get("Content-Length", "")
+        if expected.isdigit() and response.num_bytes_downloaded != int(expected):
+            raise TransportError(
+                method, full, f"the answer ended after {response.num_bytes_downloaded} of {expected} bytes", sent=True
+            )
+        return given
 
     def _api_error(
         self, status: int, method: str, full: str, message: str, details: str, missing: bool, path: str

@@ -152,9 +152,9 @@ def canonical(value: Any) -> Any:
     """The form two values are compared in: absent, null and empty are equal."""
     value = plain(value)
     if isinstance(value, Mapping):
-        return {k: canonical(v) for k, v in sorted(value.items()) if not empty(canonical(v))}
-    if isinstance(value, list):
-        return [canonical(v) for v in value]
+        value = {k: canonical(v) for k, v in sorted(value.items()) if not empty(canonical(v))}
+    elif isinstance(value, list):
+        value = [canonical(v) for v in value]
     return None if empty(value) else value
 
 
@@ -260,6 +260,10 @@ class PortainerProvider(ResourceProvider):
     def read_object(self, ctx: Ctx, id_: str) -> Optional[dict[str, Any]]:
         """The object, or None when Portainer says it does not exist."""
         raise NotImplementedError
+
+    def read_live(self, ctx: Ctx, id_: str, state: Mapping[str, Any]) -> Optional[dict[str, Any]]:
+        """The object for a refresh, given the stored outputs (default: ``read_object``)."""
+        return self.read_object(ctx, id_)
 
     def live_inputs(self, ctx: Ctx, obj: dict[str, Any], state: Mapping[str, Any]) -> dict[str, Any]:
         """Declared inputs as Portainer holds them, in the program's shape."""
@@ -516,7 +520,7 @@ class PortainerProvider(ResourceProvider):
         props = plain(props)
         with self._operation("read", props, id_):
             ctx = self._ctx(props, "read")
-            obj = self._retrying_401(ctx, props, "read", lambda c: self.read_object(c, id_))
+            obj = self._retrying_401(ctx, props, "read", lambda c: self.read_live(c, id_, props))
             if obj is None:
                 return ReadResult(None, {})
             live = self.live_inputs(ctx, obj, props)

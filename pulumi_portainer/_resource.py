@@ -40,6 +40,18 @@ def _secret(value: Any) -> Any:
     return None if value is None else pulumi.Output.secret(value)
 
 
+def _plain_args(value: Any) -> Any:
+    """Nested ``*Args`` dataclasses as mappings (Pulumi serializes mappings, not dataclasses)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = dataclasses.fields(value)
+        return {f.name: _plain_args(getattr(value, f.name)) for f in fields if getattr(value, f.name) is not None}
+    if isinstance(value, Mapping):
+        return {k: _plain_args(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain_args(v) for v in value]
+    return value
+
+
 def _args_dict(args: Any) -> dict[str, Any]:
     if args is None:
         return {}
@@ -56,6 +68,9 @@ def document(args_class: type, spec: Spec) -> None:
     for field in spec.fields:
         if not field.computed:
             lines.append(f"    {field.name}: {field.doc}")
+    outputs = [f"    {field.name}: {field.doc}" for field in spec.fields if field.computed]
+    if outputs:
+        lines += ["", f"Outputs of {spec.name} beyond the inputs:", *outputs]
     args_class.__doc__ = "\n".join(lines)
 
 
@@ -82,7 +97,7 @@ class PortainerResource(pulumi.dynamic.Resource):
         unknown = sorted(set(values) - known)
         if unknown:
             raise TypeError(f"{spec.name} got unexpected argument(s): {', '.join(unknown)}")
-        values = self._prepare(values)
+        values = self._prepare({k: _plain_args(v) for k, v in values.items()})
         props: dict[str, Any] = {}
         for field in spec.fields:
             if field.computed:

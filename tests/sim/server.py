@@ -10,14 +10,16 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import re
 import secrets
 import socket
+import tempfile
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, NamedTuple, Optional, Union
@@ -29,6 +31,7 @@ PLAIN_404 = (404, b"404 page not found\n", {"Content-Type": TEXT, "X-Content-Typ
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS", "TRACE")
 AUTH_COOKIE = "portainer_api_key"
 INVALID = "Invalid request payload"
+DROP_CONNECTION = 0  # a handler answering this status drops the connection (a Go panic before 2.29)
 JWT_LIFETIME = 8 * 3600
 
 
@@ -76,6 +79,7 @@ class Recorded:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes
+    spool: Optional[str] = None  # path of a body too large to keep in memory (body is then b"")
 
 
 class SimRequest:
@@ -89,6 +93,7 @@ class SimRequest:
             rec.headers,
             rec.body,
         )
+        self.spool = rec.spool
         self.cookies: dict[str, str] = {}
         for part in rec.headers.get("cookie", "").split(";"):
             name, sep, value = part.strip().partition("=")
@@ -213,6 +218,7 @@ class PortainerSim:
         self._conns: set[socket.socket] = set()
         self._conn_lock, self._stopping = threading.Lock(), threading.Event()
         self.api_key: Optional[str] = None
+        self.spool_threshold = 8 * 1024 * 1024  # request bodies above this go to a temp file (req.spool)
         if initialised:
             self.create_user(admin_username, admin_password, 1)
             self.api_key = self.create_api_key(1, "sim-bootstrap")
@@ -221,6 +227,22 @@ class PortainerSim:
 
         register_core_routes(self)
         register_docker_routes(self)
+        from .registries import register_registry_routes  # registries
+        from .templates import register_template_routes  # custom templates
+        from .webhooks import register_webhook_routes  # service webhooks
+
+        register_registry_routes(self)
+        register_template_routes(self)
+        register_webhook_routes(self)
+        from .stacks import register_stack_routes  # stacks, git settings/redeploy, stack webhooks
+
+        register_stack_routes(self)
+        from .backup import register_backup_routes  # backup and restore
+
+        register_backup_routes(self)
+        from .endpoints import register_endpoint_routes  # environment create/update/delete, groups, tags
+
+        register_endpoint_routes(self)
         if with_endpoint:
             add_endpoint(self, "local", swarm=True)  # id 1, like the -H environment of a real server
 
@@ -560,6 +582,8 @@ class PortainerSim:
         elif isinstance(body, str):
             body = body.encode()
             headers.setdefault("Content-Type", TEXT)
+        elif isinstance(body, Iterator):  # streamed (e.g. a backup archive); the handler sets Content-Length
+            return status, body, headers  # type: ignore[return-value]
         elif body is not None and not isinstance(body, (bytes, bytearray)):
             body = go_json(body) + b"\n"  # response.JSON uses json.NewEncoder
             headers.setdefault("Content-Type", JSON_CT)
@@ -575,7 +599,7 @@ class PortainerSim:
         return None
 
     def _serve(self, h: _RequestHandler) -> None:
-        split, headers = urlsplit(h.path), dict[str, str]()
+        split, headers, spool = urlsplit(h.path), dict[str, str](), None
         for name, value in h.headers.items():
             key = name.lower()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
@@ -587,9 +611,19 @@ class PortainerSim:
             while h.rfile.readline().strip():  # trailers
                 pass
             body = b"".join(chunks)
+        elif int(headers.get("content-length") or 0) > self.spool_threshold:
+            spool, body = _spool(h.rfile, int(headers["content-length"])), b""
         else:
             body = h.rfile.read(int(headers.get("content-length") or 0))
-        rec = Recorded(h.command, unquote(split.path), parse_qs(split.query, keep_blank_values=True), headers, body)
+        query = parse_qs(split.query, keep_blank_values=True)
+        rec = Recorded(h.command, unquote(split.path), query, headers, body, spool)
+        try:
+            self._answer(h, rec)
+        finally:
+            if rec.spool:
+                os.unlink(rec.spool)
+
+    def _answer(self, h: _RequestHandler, rec: Recorded) -> None:
         with self.lock:
             self.requests.append(rec)
             fault = self._take_fault(rec.method, rec.path)
@@ -599,7 +633,7 @@ class PortainerSim:
             return h.drop() if fault.drop else h.reply(fault.status or 200, fault.body, fault.headers)
         with self.lock:
             status, data, out = self._process(rec)
-        if fault and fault.drop:
+        if (fault and fault.drop) or status == DROP_CONNECTION:
             return h.drop()
         if fault and fault.status is not None:
             return h.reply(fault.status, fault.body, fault.headers)
@@ -644,6 +678,8 @@ class _RequestHandler(BaseHTTPRequestHandler):
             pass
 
     def reply(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        if isinstance(body, Iterator):
+            return self._reply_stream(status, body, headers)
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)
@@ -655,3 +691,33 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and body:
             self.wfile.write(body)
         self.wfile.flush()
+
+    def _reply_stream(self, status: int, chunks: Iterator[bytes], headers: dict[str, str]) -> None:
+        """Write a streamed body; a ConnectionAbortedError from the iterator cuts the connection there."""
+        self.send_response(status)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        try:
+            for chunk in chunks:
+                self.wfile.write(chunk)
+            self.wfile.flush()
+        except ConnectionAbortedError:
+            self.drop()
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+
+
+def _spool(rfile: Any, length: int) -> str:
+    """Copy a request body to a temp file in 1 MiB pieces; return its path."""
+    fd, path = tempfile.mkstemp(prefix="portainer-sim-upload-")
+    with os.fdopen(fd, "wb") as out:
+        while length > 0:
+            piece = rfile.read(min(length, 1 << 20))
+            if not piece:
+                break
+            out.write(piece)
+            length -= len(piece)
+    return path

@@ -319,3 +319,9 @@ def test_json_body_and_deploy_timeout() -> None:
     c.post("/stacks", json={"Name": "x"}, deploy=True)
     assert seen["json"] == {"Name": "x"}
     assert seen["timeout"]["read"] == pytest.approx(99, abs=1) and seen["timeout"]["connect"] == pytest.approx(7, abs=1)
+
+
+def test_redaction_does_not_garble_longer_words() -> None:
+    _http.register_secret("short")
+    assert _http.redact("a description shorter than 128: short") == "a description shorter than 128: [secret]"
+    assert _http.redact('{"Password":"short"}') == '{"Password":"[secret]"}'

@@ -32,6 +32,29 @@ SECRET_SIG = "4dabf18193072939515e22adb298388d"
 # a plain value for each secret-looking field, to prove it lands secret
 PLAIN_INPUTS: dict[str, dict[str, Any]] = {
     "User": {"username": "meta-user", "password": "plain-text-password-1"},
+    "Registry": {"name": "meta-registry", "url": "r.example", "username": "u", "password": "plain-registry-pw"},
+    "CustomTemplate": {
+        "title": "meta-template",
+        "description": "d",
+        "type": "standalone",
+        "git": pulumi_portainer.CustomTemplateGitArgs(
+            url="https://git.example/r.git", username="u", password="plain-git-password"
+        ),
+    },
+    "Webhook": {"service_id": "meta-service", "endpoint_id": 1},
+    "Endpoint": {
+        "name": "meta-env",
+        "type": "azure",
+        "azure_application_id": "meta-app",
+        "azure_tenant_id": "meta-tenant",
+        "azure_authentication_key": "plain-azure-key-1",
+        "tls_key": "-----BEGIN PRIVATE KEY-----\nbWV0YQ==\n-----END PRIVATE KEY-----\n",
+    },
+    "Stack": {
+        "name": "meta-stack",
+        "endpoint_id": 1,
+        "git": {"url": "https://git.example/org/repo.git", "username": "bot", "password": "plain-git-password-1"},
+    },
 }
 
 
@@ -147,7 +170,22 @@ def test_plain_secret_inputs_are_registered_secret(cls: type[PortainerResource])
         if field.secret and field.name in inputs:
             assert obj[field.name].get(SECRET_SIG), f"{field.name} is not secret-wrapped"
             assert field.name in secret_outputs
+        for key in field.secret_paths:
+            nested = inputs.get(field.name)
+            if nested is not None and getattr(nested, key, None) is not None and field.name != "connection":
+                assert obj[field.name][key].get(SECRET_SIG), f"{field.name}.{key} is not secret-wrapped"
+                assert field.name in secret_outputs
+        if field.computed and field.secret:
+            assert field.name in secret_outputs, f"computed {field.name} is not a secret output"
     assert obj["connection"]["api_key"].get(SECRET_SIG)
     assert obj["connection"]["url"].__class__ is not dict  # the URL stays readable
     assert "connection" in secret_outputs and "__connection" in secret_outputs
     assert obj["__provider"].get(SECRET_SIG)
+
+
+def test_get_needs_a_recent_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pulumi_portainer import _resource
+
+    monkeypatch.setattr(_resource, "_sdk_version", lambda: "3.216.0")
+    with pytest.raises(RuntimeError, match=r"needs the Pulumi Python SDK 3\.272"):
+        pulumi_portainer.User.get("x", "1")
