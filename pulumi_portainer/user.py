@@ -8,6 +8,7 @@ from typing import Any, Optional
 
 import pulumi
 
+from . import _compat
 from ._provider import Ctx, Fail, Field, PortainerProvider, Spec, get_or_none, password_rule
 from ._resource import PortainerResource, document, program_client
 from .config import ConnectionArgs
@@ -80,7 +81,7 @@ class UserProvider(PortainerProvider):
         if "role" in changed:
             payload["Role"] = ROLES[news.get("role", "standard")]
         if "password" in changed and news.get("password"):
-            payload["NewPassword"] = news["password"]  # admins change passwords without the old one
+            payload.update(_compat.user_password_payload(ctx.info, news["password"]))  # no old one for admins
         if not payload:
             return self.read_object(ctx, id_) or {"Id": int(id_)}
         return dict(ctx.client.put(f"/users/{id_}", json=payload))

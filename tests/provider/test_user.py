@@ -234,3 +234,52 @@ def test_stale_resource_key_falls_back_to_current_config_on_read(engine: Engine,
     state = dict(state, connection=conn)
     result = engine.p.read(id_, state)  # 401 with the stored key, then the config's key
     assert result.id == id_
+
+
+def test_password_is_a_secret_output() -> None:
+    from pulumi_portainer.user import SPEC
+
+    assert "password" in SPEC.secret_outputs
+
+
+def test_deleting_oneself_fails_with_portainers_reason(sim: PortainerSim) -> None:
+    me = sim.create_user("ops", PW, role=1)
+    engine = Engine(configured(UserProvider, sim, **{"portainer:apiKey": sim.create_api_key(me["Id"], "ops")}))
+    _, state = engine.create({"username": "ops", "role": "admin", "adopt": True})
+    with pytest.raises(PortainerError) as err:
+        engine.p.delete(str(me["Id"]), state)
+    assert str(err.value) == (
+        f"delete User 'ops' (id {me['Id']}): HTTP 403 DELETE /api/users/{me['Id']}: "
+        "Cannot remove your own user account. Contact another administrator"
+    )
+    assert me["Id"] in sim.users
+
+
+def test_the_servers_minimum_is_authoritative(engine: Engine, sim: PortainerSim) -> None:
+    with pytest.raises(PortainerError) as err:
+        engine.create({"username": "minlen", "password": "eightchr"})
+    assert str(err.value) == "create User 'minlen': HTTP 400 POST /api/users: Password does not meet the requirements"
+    sim.settings["RequiredPasswordLength"] = 8
+    id_, state = engine.create({"username": "minlen", "password": "eightchr"})
+    assert sim.users[int(id_)]["Password"] == "eightchr"
+    sim.settings["RequiredPasswordLength"] = 12
+    with pytest.raises(PortainerError, match="Password does not meet the minimum strength requirements"):
+        engine.up(id_, state, {"username": "minlen", "password": "eightch2"})
+
+
+@pytest.mark.parametrize(
+    ("version", "payload"),
+    [
+        ("2.33.7", {"NewPassword": PW + "x"}),
+        ("2.19.5", {"NewPassword": PW + "x"}),
+        ("2.18.4", {"Password": PW + "x", "NewPassword": PW + "x"}),
+    ],
+)
+def test_password_change_through_the_route_the_version_needs(version: str, payload: dict[str, str]) -> None:
+    with PortainerSim(version=version) as server:
+        engine = Engine(configured(UserProvider, server))
+        id_, state = engine.create({"username": "vera", "password": PW})
+        server.clear_requests()
+        engine.up(id_, state, {"username": "vera", "password": PW + "x"})
+        assert [f"{r.method} {r.path}" for r in server.requests] == [f"PUT /api/users/{id_}"]
+        assert body(server) == payload and server.users[int(id_)]["Password"] == PW + "x"
