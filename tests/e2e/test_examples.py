@@ -15,8 +15,18 @@ from tests.e2e.harness import ROOT, changes
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/Pulumi.yaml"))
 # per-example stack config (key without namespace -> (value, secret)); the connection comes from the target
 CONFIG: dict[str, dict[str, tuple[str, bool]]] = {
+    "endpoint": {},
     "quickstart": {"operatorPassword": ("quickstart-password-1", True)},
     "user": {"userPassword": ("example-user-password-1", True)},
+    "registry": {"registryPassword": ("example-registry-password-1", True)},
+    "customtemplate": {},
+    "webhook": {},
+    "stack": {"apiToken": ("e2e-api-token-value", True)},
+    "stack-git": {"repoUrl": ("https://git.example/e2e/app.git", False)},
+}
+# in-memory repositories the simulator serves (a real target needs tests/harness/gitserver.py instead)
+SIM_GIT_REPOS = {
+    "https://git.example/e2e/app.git": {"docker-compose.yml": "services:\n  web:\n    image: nginx:alpine\n"}
 }
 
 
@@ -30,8 +40,13 @@ def test_root_project_points_at_an_example() -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.name)
-def test_example_up_and_destroy(example: Path, project: Any, portainer_api: Any) -> None:
+def test_example_up_and_destroy(example: Path, project: Any, portainer_api: Any, target: Any) -> None:
     name = yaml.safe_load((example / "Pulumi.yaml").read_text())["name"]
+    if target.sim is not None:
+        from tests.sim.stacks import set_git_repo
+
+        for url, files in SIM_GIT_REPOS.items():
+            set_git_repo(target.sim, url, files)
     config = {f"{name}:{k}": v for k, v in CONFIG.get(example.name, {}).items()}
 
     def program() -> None:
