@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Mapping
-from typing import Any, ClassVar, Optional
+from typing import Any, ClassVar, Optional, TypeVar
 
 import pulumi
 import pulumi.dynamic
@@ -14,6 +14,7 @@ import pulumi.dynamic
 from ._provider import PortainerProvider, Spec
 from .config import ConnectionArgs
 
+_R = TypeVar("_R", bound="PortainerResource")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(h|m|s)")
 
 
@@ -116,17 +117,28 @@ class PortainerResource(pulumi.dynamic.Resource):
         super().__init__(self._provider_class(), resource_name, props, opts)
 
     def _prepare(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Per-resource work done in the program process (e.g. reading local files)."""
-        return values
+        """Work done in the program process: a ``file_path`` source is read here, relative to the
+        program's working directory (the provider never opens user paths); its content is what Pulumi
+        stores and compares. Resources with more local inputs extend this."""
+        path = values.get("file_path")
+        if path is None:
+            return values
+        if values.get("file_content") is not None:
+            name = self._provider_class.spec.name
+            raise TypeError(f"{name} takes one source: file_content or file_path (or git), not both")
+        content = read_local(path) if isinstance(path, str) else pulumi.Output.from_input(path).apply(read_local)
+        return dict(values, file_content=content)
 
     @classmethod
-    def _get(
-        cls,
+    def get(
+        cls: type[_R],
         resource_name: str,
         id: pulumi.Input[str],
         opts: Optional[pulumi.ResourceOptions] = None,
         connection: Optional[ConnectionArgs] = None,
-    ) -> Any:
+    ) -> _R:
+        """Read an existing object by its Portainer id without managing it: it is never updated or
+        deleted by Pulumi (Pulumi SDK 3.272+; use ``adopt=True`` to manage an existing object)."""
         version = tuple(int(p) for p in re.findall(r"\d+", _sdk_version())[:2])
         if version < (3, 272):
             raise RuntimeError(
@@ -135,6 +147,17 @@ class PortainerResource(pulumi.dynamic.Resource):
             )
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         return cls(resource_name, opts=opts, connection=connection)
+
+
+def read_local(path: Optional[str]) -> Optional[str]:
+    """A local text file's content, or None when it cannot be read (``check`` then names the input)."""
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _wrap_nested(value: Any, paths: tuple[str, ...]) -> Any:

@@ -304,14 +304,6 @@ class CustomTemplateProvider(PortainerProvider):
         ctx.client.delete(f"/custom_templates/{id_}")
 
 
-def _read_text(path: Any) -> Optional[str]:
-    try:
-        with open(str(path), encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None  # check names file_path and the fix
-
-
 @dataclasses.dataclass
 class CustomTemplateGitArgs:
     """A git repository holding a custom template."""
@@ -421,26 +413,6 @@ class CustomTemplate(PortainerResource, module="portainer", name="CustomTemplate
             git=git,
             variables=variables,
         )
-
-    def _prepare(self, values: dict[str, Any]) -> dict[str, Any]:
-        """Read ``file_path`` here, in the program process: the provider never opens user paths."""
-        path = values.get("file_path")
-        if path is None:
-            return values
-        if values.get("file_content") is not None:
-            raise TypeError("CustomTemplate takes one source: file_content or file_path (or git), not both")
-        content = _read_text(path) if isinstance(path, str) else pulumi.Output.from_input(path).apply(_read_text)
-        return dict(values, file_content=content)
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> CustomTemplate:
-        """Read an existing custom template by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return CustomTemplate._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -710,16 +710,6 @@ class Endpoint(PortainerResource, module="portainer", name="Endpoint"):
                 values[name] = pulumi.Output.from_input(value).apply(_read_pem)
         return values
 
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> Endpoint:
-        """Read an existing environment by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return Endpoint._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]
-
 
 @dataclasses.dataclass(frozen=True)
 class GetEndpointResult:

@@ -344,16 +344,6 @@ class Registry(PortainerResource, module="portainer", name="Registry"):
             ecr=ecr,
         )
 
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> Registry:
-        """Read an existing registry by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return Registry._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]
-
 
 @dataclasses.dataclass(frozen=True)
 class GetRegistryResult:

@@ -882,16 +882,6 @@ class StackArgs:
 document(StackArgs, SPEC)
 
 
-def _read_text(path: Optional[str]) -> Optional[str]:
-    if path is None:
-        return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return None  # check fails naming file_path
-
-
 def _env_has_outputs(env: Any) -> bool:
     if isinstance(env, pulumi.Output):
         return True
@@ -977,27 +967,6 @@ class Stack(PortainerResource, module="portainer", name="Stack"):
             namespace=namespace,
             redeploy_trigger=redeploy_trigger,
         )
-
-    def _prepare(self, values: dict[str, Any]) -> dict[str, Any]:
-        path = values.get("file_path")
-        if path is not None:
-            if values.get("file_content") is not None:
-                raise TypeError("Stack: give either file_content or file_path, not both")
-            if isinstance(path, str):
-                values["file_content"] = _read_text(path)
-            else:
-                values["file_content"] = pulumi.Output.from_input(path).apply(_read_text)
-        return values
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> Stack:
-        """Read an existing stack by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return Stack._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -139,16 +139,6 @@ class User(PortainerResource, module="portainer", name="User"):
             role=role,
         )
 
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> User:
-        """Read an existing user by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return User._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]
-
 
 @dataclasses.dataclass(frozen=True)
 class GetUserResult:

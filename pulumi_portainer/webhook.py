@@ -229,13 +229,3 @@ class Webhook(PortainerResource, module="portainer", name="Webhook"):
             type=type,
             registry_id=registry_id,
         )
-
-    @staticmethod
-    def get(
-        resource_name: str,
-        id: pulumi.Input[str],
-        opts: Optional[pulumi.ResourceOptions] = None,
-        connection: Optional[ConnectionArgs] = None,
-    ) -> Webhook:
-        """Read an existing webhook by its Portainer id without managing it (Pulumi SDK 3.272+)."""
-        return Webhook._get(resource_name, id, opts, connection)  # type: ignore[no-any-return]

@@ -708,7 +708,7 @@ def test_file_path_is_read_in_the_program(tmp_path: Path, monkeypatch: pytest.Mo
     assert obj["file_content"] == WEB_API
     obj, _ = _register(file_path="missing.yml")
     assert "file_content" not in obj  # check then fails naming file_path
-    with pytest.raises(TypeError, match="either file_content or file_path"):
+    with pytest.raises(TypeError, match="one source: file_content or file_path"):
         Stack("both", name="both", file_content=WEB, file_path="compose.yml")
 
 
