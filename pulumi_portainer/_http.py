@@ -222,36 +222,6 @@ class Client:
 
     # -- requests
 
-    def request(
-        self,
-        method: str,
-        path: str,
-        *,
-        json: Any = None,
-        params: Optional[Mapping[str, Any]] = None,
-        multipart: Optional[Callable[[], Fields]] = None,
-        boundary: Optional[str] = None,
-        deploy: bool = False,
-        expect_json: bool = True,
-        deadline: Optional[float] = None,
-        auth: bool = True,
-    ) -> Any:
-        """Send one logical request and return the decoded JSON body (``None`` for 204 or when
-        ``expect_json`` is false). ``path`` is relative to ``/api``. ``multipart`` builds the form fields
-        (rebuilt for each attempt); ``deploy`` selects the deploy timeout."""
-        return self._send(
-            method,
-            path,
-            json=json,
-            params=params,
-            multipart=multipart,
-            boundary=boundary,
-            deploy=deploy,
-            expect_json=expect_json,
-            deadline=deadline,
-            auth=auth,
-        )
-
     def download(
         self,
         path: str,
@@ -267,9 +237,9 @@ class Client:
         ``request``; the wait for the first byte and between chunks is the deploy timeout, and the whole
         transfer must end before ``deadline`` (default: now + deploy timeout). A failure once the answer
         has begun is never retried: the ``TransportError`` (``sent=True``) says how many bytes arrived."""
-        return int(self._send(method, path, json=json, deploy=True, deadline=deadline, auth=auth, sink=sink))
+        return int(self.request(method, path, json=json, deploy=True, deadline=deadline, auth=auth, sink=sink))
 
-    def _send(
+    def request(
         self,
         method: str,
         path: str,
@@ -284,6 +254,10 @@ class Client:
         auth: bool = True,
         sink: Optional[Callable[[bytes], Any]] = None,
     ) -> Any:
+        """Send one logical request and return the decoded JSON body (``None`` for 204 or when
+        ``expect_json`` is false). ``path`` is relative to ``/api``. ``multipart`` builds the form fields
+        (rebuilt for each attempt); ``deploy`` selects the deploy timeout; ``sink`` streams the body
+        instead (see ``download``)."""
         method = method.upper()
         full = "/api" + path
         limit = self.conn.deploy_timeout if deploy else self.conn.timeout
