@@ -18,10 +18,15 @@ import email.parser
 import email.policy
 import hashlib
 import json
+import os
 import re
+import subprocess
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import yaml
 
@@ -227,11 +232,44 @@ def _running(sim: PortainerSim, stack: dict[str, Any]) -> bool:
     )
 
 
+def _fetch(url: str, ref: str, username: str, password: str) -> tuple[str, str, dict[str, str]]:
+    """Clone a repository from a git server on loopback (the end-to-end harness's), as Portainer would."""
+    parts = urlsplit(url)
+    if parts.hostname not in ("127.0.0.1", "localhost"):
+        raise SimError(500, "unable to clone git repository: repository not found")
+    netloc = f"{quote(username, safe='')}:{quote(password, safe='')}@{parts.netloc}" if username else parts.netloc
+    source = urlunsplit(parts._replace(netloc=netloc))
+    env = {"PATH": os.environ.get("PATH", ""), "GIT_TERMINAL_PROMPT": "0", "HOME": tempfile.gettempdir()}
+    with tempfile.TemporaryDirectory() as work:
+        branch = ["--branch", ref.removeprefix("refs/heads/").removeprefix("refs/tags/")] if ref else []
+        run = subprocess.run(
+            ["git", "clone", "-q", "--depth", "1", *branch, source, work], env=env, capture_output=True, text=True
+        )
+        if run.returncode != 0:
+            if "Authentication failed" in run.stderr or "401" in run.stderr:
+                raise SimError(500, "Invalid git credential")
+            raise SimError(
+                500, "unable to clone git repository: " + run.stderr.strip().replace(password or "\0", "***")
+            )
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=work, env=env, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        head = subprocess.run(
+            ["git", "symbolic-ref", "-q", "HEAD"], cwd=work, env=env, capture_output=True, text=True
+        ).stdout.strip()
+        files = {}
+        for path in Path(work).rglob("*"):
+            if path.is_file() and ".git" not in path.relative_to(work).parts:
+                files[str(path.relative_to(work))] = path.read_text(errors="replace")
+    return ref or head, sha, files
+
+
 def _clone(sim: PortainerSim, url: str, ref: str, username: str, password: str) -> tuple[str, str, dict[str, str]]:
-    """(ref, commit, files) of a repository, as Portainer's clone sees it."""
+    """(ref, commit, files) of a repository, as Portainer's clone sees it: an in-memory repository of
+    ``sim.git_repos``, else a real git server on loopback."""
     repo = sim.git_repos.get(url.rstrip("/")) or sim.git_repos.get(url)
     if repo is None:
-        raise SimError(500, "unable to clone git repository: repository not found")
+        return _fetch(url, ref, username, password)
     creds = sim.git_credentials.get(url.rstrip("/")) or sim.git_credentials.get(url)
     if creds is not None and (username, password) != creds:
         raise SimError(500, "Invalid git credential")
