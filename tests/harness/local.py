@@ -33,6 +33,22 @@ SOCKET = STATE / "docker.sock"
 IMAGE_TAG = "127.0.0.1:5999/pp/busybox:1"  # a loopback registry where nothing listens: no lookup leaves
 
 
+_children: list[subprocess.Popen[bytes]] = []  # started here: kept referenced, reaped when stopped
+
+
+def _spawn(args: list[str], log_path: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    with open(log_path, "ab") as log:  # the child keeps its own descriptor
+        proc = subprocess.Popen(args, stdout=log, stderr=log, env=env, start_new_session=True)
+    _children.append(proc)
+    return proc
+
+
+def _reap() -> None:
+    for proc in list(_children):
+        if proc.poll() is not None:
+            _children.remove(proc)
+
+
 class MissingPiece(RuntimeError):
     """Something the harness needs is not on this machine; the message says how to get it."""
 
@@ -66,16 +82,22 @@ def _pid_alive(pidfile: Path) -> Optional[int]:
 
 
 def _stop(pidfile: Path, timeout: float = 30) -> None:
+    """Stop the process recorded in ``pidfile`` (only that PID), and reap it when it is our child."""
     pid = _pid_alive(pidfile)
-    if pid is None:
-        return
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _pid_alive(pidfile):
-        time.sleep(0.2)
-    if _pid_alive(pidfile):
-        os.kill(pid, signal.SIGKILL)
+    if pid is not None:
+        child = next((p for p in _children if p.pid == pid), None)
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if (child.poll() is not None) if child is not None else _pid_alive(pidfile) is None:
+                break
+            time.sleep(0.2)
+        else:
+            os.kill(pid, signal.SIGKILL)
+            if child is not None:
+                child.wait(timeout=10)
     pidfile.unlink(missing_ok=True)
+    _reap()
 
 
 # ---------------------------------------------------------------- docker
@@ -160,9 +182,8 @@ def docker_engine(install: bool = False) -> Docker:
 def _start_dockerd() -> Docker:
     STATE.mkdir(parents=True, exist_ok=True)
     (DATA / "docker").mkdir(parents=True, exist_ok=True)
-    log = open(STATE / "dockerd.log", "ab")  # noqa: SIM115 - handed to the daemon
     env = {**os.environ, "DOCKER_SERVICE_PREFER_OFFLINE_IMAGE": "1"}
-    proc = subprocess.Popen(
+    proc = _spawn(
         [
             "dockerd",
             "--host",
@@ -174,10 +195,8 @@ def _start_dockerd() -> Docker:
             "--pidfile",
             str(STATE / "dockerd.pid"),
         ],
-        stdout=log,
-        stderr=log,
-        env=env,
-        start_new_session=True,
+        STATE / "dockerd.log",
+        env,
     )
     docker = Docker(f"unix://{SOCKET}", "/usr/bin/docker", own=True)
     deadline = time.monotonic() + 90
@@ -308,8 +327,7 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
         assets.mkdir(exist_ok=True)
         if not (assets / "docker").exists():
             (assets / "docker").symlink_to(docker.cli)
-        log = open(home / "portainer.log", "ab")  # noqa: SIM115 - handed to the server
-        proc = subprocess.Popen(
+        proc = _spawn(
             [
                 str(binary),
                 "--data",
@@ -332,10 +350,8 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
                 "--log-mode",
                 "NOCOLOR",
             ],
-            stdout=log,
-            stderr=log,
-            env=docker.env(),
-            start_new_session=True,
+            home / "portainer.log",
+            docker.env(),
         )
         (home / "portainer.pid").write_text(str(proc.pid))
     _wait_status(url)
