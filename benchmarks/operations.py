@@ -12,7 +12,8 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -63,6 +64,23 @@ CASES: dict[str, tuple[type, Callable[[int], dict[str, Any]], dict[str, Any], di
 }
 
 
+def measure(
+    sim: PortainerSim,
+    counts: dict[str, list[int]],
+    times: dict[str, list[float]],
+    op: str,
+    fn: Callable[..., Any],
+    *args: Any,
+) -> Any:
+    """Run one operation, recording its requests and milliseconds."""
+    sim.clear_requests()
+    start = time.perf_counter()
+    result = fn(*args)
+    times.setdefault(op, []).append((time.perf_counter() - start) * 1000)
+    counts.setdefault(op, []).append(sim.count())
+    return result
+
+
 def main() -> None:
     sim = PortainerSim()
     sim.start()
@@ -75,30 +93,19 @@ def main() -> None:
             )
             counts: dict[str, list[int]] = {}
             times: dict[str, list[float]] = {}
-
-            def measure(op: str, fn: Callable[[], Any]) -> Any:
-                sim.clear_requests()
-                start = time.perf_counter()
-                result = fn()
-                times.setdefault(op, []).append((time.perf_counter() - start) * 1000)
-                counts.setdefault(op, []).append(sim.count())
-                return result
-
             provider.check({}, inputs(-1))
             warm = provider.create(provider.check({}, inputs(-1)).inputs)  # detect the server once
             provider.delete(warm.id, warm.outs)
             for i in range(RUNS):
                 checked = provider.check({}, inputs(i)).inputs
-                created = measure("create", lambda: provider.create(checked))
+                created = measure(sim, counts, times, "create", provider.create, checked)
                 state = dict(created.outs)
-                measure(
-                    "preview (check+diff)",
-                    lambda: provider.diff(created.id, state, provider.check(state, checked).inputs),
-                )
-                measure("read", lambda: provider.read(created.id, state))
+                rechecked = provider.check(state, checked).inputs
+                measure(sim, counts, times, "preview (check+diff)", provider.diff, created.id, state, rechecked)
+                measure(sim, counts, times, "read", provider.read, created.id, state)
                 news = provider.check(state, {**checked, **change}).inputs
-                updated = measure("update", lambda: provider.update(created.id, state, news))
-                measure("delete", lambda: provider.delete(created.id, dict(updated.outs)))
+                updated = measure(sim, counts, times, "update", provider.update, created.id, state, news)
+                measure(sim, counts, times, "delete", provider.delete, created.id, dict(updated.outs))
             for op in counts:
                 requests = max(counts[op])
                 need = minimum.get(op, 0)
