@@ -15,6 +15,11 @@ from tests.e2e.harness import ROOT, changes
 EXAMPLES = sorted(p.parent for p in (ROOT / "examples").glob("*/Pulumi.yaml"))
 # per-example stack config (key without namespace -> (value, secret)); the connection comes from the target
 CONFIG: dict[str, dict[str, tuple[str, bool]]] = {
+    "composition": {
+        "ciPassword": ("composition-ci-password-1", True),
+        "registryPassword": ("composition-registry-password-1", True),
+        "image": ("127.0.0.1:5999/pp/busybox:1", False),
+    },
     "endpoint": {},
     "quickstart": {"operatorPassword": ("quickstart-password-1", True)},
     "user": {"userPassword": ("example-user-password-1", True)},
