@@ -107,10 +107,10 @@ def test_help_lists_every_command_and_no_secret_flag(capsys: pytest.CaptureFixtu
 
 
 def test_console_script_is_declared() -> None:
-    import tomllib
+    from importlib.metadata import entry_points
 
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    assert project["scripts"]["pulumi-portainer"] == "pulumi_portainer.cli:main"
+    [script] = [e for e in entry_points(group="console_scripts") if e.name == "pulumi-portainer"]
+    assert script.value == "pulumi_portainer.cli:main"
 
 
 def test_python_m_without_tty_and_without_secret_fails_at_once(sim: PortainerSim) -> None:
