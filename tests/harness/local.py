@@ -3,8 +3,9 @@
 * Docker engine: the one ``DOCKER_HOST`` (or the default socket) already answers on; else Debian's
   ``docker.io`` (installed only with ``install=True`` or in CI) started on a private unix socket with its
   own data and exec roots, ``DOCKER_SERVICE_PREFER_OFFLINE_IMAGE=1`` and ``docker swarm init`` on loopback.
-* Portainer CE (versions.env): ``PORTAINER_URL`` when given; else the official image when the engine can
-  pull it; else built from its Go module through the module proxy (``scripts/build-portainer.sh``).
+* Portainer CE (versions.env): ``PORTAINER_URL`` when given; else the official image when it is present
+  or a user-configured engine can pull it (the private engine never asks a registry); else built from
+  its Go module through the module proxy (``scripts/build-portainer.sh``).
   Started on 127.0.0.1 with a generated admin password; an API key is bootstrapped.
 * Pulumi CLI: ``scripts/build-pulumi.sh``.
 Every process started is recorded with its PID in the state directory and stopped by that PID only.
@@ -286,8 +287,9 @@ def portainer_binary() -> Path:
     return Path(run.stdout.strip().splitlines()[-1])
 
 
-def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Portainer:
-    """Start (or reuse) a local Portainer; bootstrap an admin and an API key."""
+def start_portainer(docker: Docker, name: str = "main", port: int = 19000, initialise: bool = True) -> Portainer:
+    """Start (or reuse) a local Portainer with its own data directory and ports; bootstrap an admin and an
+    API key, unless ``initialise`` is false (a fresh, uninitialised server, e.g. a restore target)."""
     home = DATA / f"portainer-{name}"
     cred = home / "credentials.json"
     url = f"http://127.0.0.1:{port}"
@@ -301,7 +303,10 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
     (home / "admin.pw").chmod(0o600)
     version = versions()["PORTAINER_VERSION"]
     image = f"portainer/portainer-ce:{version}"
-    if docker("pull", image, check=False, timeout=180).returncode == 0:
+    # The official image: already present, or pulled by an engine the user configured. The private
+    # engine this harness starts stays offline (it never asks a registry), so the binary is built instead.
+    present = docker("image", "inspect", image, check=False).returncode == 0
+    if present or (not docker.own and docker("pull", image, check=False, timeout=180).returncode == 0):
         docker("rm", "-f", f"pp-portainer-{name}", check=False)
         docker(
             "run",
@@ -316,8 +321,7 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
             f"{home}:/state",
             image,
             "--http-enabled",
-            "--admin-password-file",
-            "/state/admin.pw",
+            *(["--admin-password-file", "/state/admin.pw"] if initialise else []),
             "-H",
             "unix:///var/run/docker.sock",
         )
@@ -343,8 +347,7 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
                 "127.0.0.1",
                 "--tunnel-port",
                 str(port + 1000),
-                "--admin-password-file",
-                str(home / "admin.pw"),
+                *(["--admin-password-file", str(home / "admin.pw")] if initialise else []),
                 "-H",
                 docker.host,
                 "--log-mode",
@@ -355,6 +358,8 @@ def start_portainer(docker: Docker, name: str = "main", port: int = 19000) -> Po
         )
         (home / "portainer.pid").write_text(str(proc.pid))
     _wait_status(url)
+    if not initialise:
+        return Portainer(url, "", None, own=True)
     status, body = _http("POST", f"{url}/api/auth", {"username": "admin", "password": password})
     if status != 200:
         raise MissingPiece(f"login to the new Portainer failed: HTTP {status} {body[:200]!r}")
@@ -391,7 +396,7 @@ def stop_portainer(name: str = "main") -> None:
         _run(
             cli, "rm", "-f", f"pp-portainer-{name}", env={**os.environ, "DOCKER_HOST": f"unix://{SOCKET}"}, check=False
         )
-    (home / "credentials.json").unlink(missing_ok=True)
+    shutil.rmtree(home, ignore_errors=True)  # data, credentials, assets: the next start is a fresh server
 
 
 def target_from_env() -> Optional[Portainer]:
