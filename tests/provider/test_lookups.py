@@ -68,3 +68,56 @@ def _resolved(loop: asyncio.AbstractEventLoop, value: Any) -> asyncio.Future[Any
     fut: asyncio.Future[Any] = loop.create_future()
     fut.set_result(value)
     return fut
+
+
+def _seed(sim: PortainerSim) -> dict[str, tuple[Any, Any, Any]]:
+    """One object of each kind, and (plain lookup, output lookup, argument) to find it."""
+    from pulumi_portainer._http import Client
+    from pulumi_portainer.config import Connection
+    from tests.sim.docker import add_endpoint
+
+    client = Client(Connection(url=sim.url, api_key=sim.api_key))
+    client.post("/registries", json={"Name": "seeded-registry", "Type": 3, "URL": "seeded.invalid:5000"})
+    client.post(
+        "/custom_templates/create/string",
+        json={
+            "Title": "seeded-template",
+            "Description": "d",
+            "Type": 2,
+            "Platform": 1,
+            "FileContent": "services:\n  web:\n    image: x\n",
+        },
+    )
+    client.post(
+        "/stacks/create/standalone/string",
+        params={"endpointId": 1},
+        json={"Name": "seeded-stack", "StackFileContent": "services:\n  web:\n    image: x\n"},
+    )
+    add_endpoint(sim, "seeded-environment", swarm=False)
+    client.close()
+    return {
+        "registry": (portainer.get_registry, portainer.get_registry_output, "seeded-registry"),
+        "custom_template": (portainer.get_custom_template, portainer.get_custom_template_output, "seeded-template"),
+        "stack": (portainer.get_stack, portainer.get_stack_output, "seeded-stack"),
+        "endpoint": (portainer.get_endpoint, portainer.get_endpoint_output, "seeded-environment"),
+        "user": (portainer.get_user, portainer.get_user_output, "admin"),
+    }
+
+
+def test_every_output_lookup_matches_its_plain_form(env: PortainerSim) -> None:
+    lookups = _seed(env)
+    results: dict[str, Any] = {}
+    pulumi.runtime.set_mocks(Mocks(), preview=False)
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        outs = {kind: output(pulumi.Output.from_input(arg)) for kind, (_plain, output, arg) in lookups.items()}
+        outs["status"] = portainer.get_status_output()
+        return pulumi.Output.all(**outs).apply(results.update)
+
+    program()
+    for kind, (plain, _output, arg) in lookups.items():
+        assert results[kind] == plain(arg), kind
+        assert type(results[kind]).__name__.startswith("Get") and type(results[kind]).__name__.endswith("Result")
+    assert results["status"] == portainer.get_status()
+    assert isinstance(results["status"], portainer.GetStatusResult)

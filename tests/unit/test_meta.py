@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import inspect
+import json
 import os
 import re
 import subprocess
@@ -189,3 +190,26 @@ def test_get_needs_a_recent_sdk(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_resource, "_sdk_version", lambda: "3.216.0")
     with pytest.raises(RuntimeError, match=r"needs the Pulumi Python SDK 3\.272"):
         pulumi_portainer.User.get("x", "1")
+
+
+@pytest.mark.parametrize("cls", RESOURCES, ids=lambda c: c.__name__)
+def test_args_object_and_keywords_register_the_same_inputs(cls: type[PortainerResource]) -> None:
+    """``Class(name, ClassArgs(...))`` (positional), ``args=ClassArgs(...)`` and keywords are one thing."""
+    monitor = Recording(Mocks())
+    pulumi.runtime.set_mocks(Mocks(), preview=False, monitor=monitor)
+    inputs = PLAIN_INPUTS[cls.__name__]
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        a = cls("by-keywords", **inputs)
+        b = cls("by-args", cls._args_class(**inputs))
+        c = cls("by-args-keyword", args=cls._args_class(**inputs))
+        return pulumi.Output.all(a.urn, b.urn, c.urn).apply(lambda _: None)
+
+    program()
+    shapes = []
+    for name in ("by-keywords", "by-args", "by-args-keyword"):
+        obj = dict(monitor.raw[name][0])
+        obj.pop("__provider")
+        shapes.append(json.dumps(obj, sort_keys=True))
+    assert shapes[0] == shapes[1] == shapes[2]
