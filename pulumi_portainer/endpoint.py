@@ -30,7 +30,7 @@ from ._provider import (
     get_or_none,
     is_unknown,
 )
-from ._resource import PortainerResource, document, program_client
+from ._resource import PortainerResource, document, program_client, read_local
 from .config import ConnectionArgs
 from .errors import APIError, PortainerError
 
@@ -578,11 +578,8 @@ def _read_pem(value: Any) -> Any:
     """PEM text as is; anything else is a path, read now (a missing file is left for check to name)."""
     if not isinstance(value, str) or value.lstrip().startswith("-----BEGIN"):
         return value
-    try:
-        with open(value, encoding="utf-8") as handle:
-            return handle.read()
-    except (OSError, UnicodeDecodeError):
-        return value
+    content = read_local(value)
+    return value if content is None else content
 
 
 # ---------------------------------------------------------------- the resource

@@ -21,17 +21,10 @@ from typing import Any, Optional
 
 from pulumi import automation as auto
 
+from tests.harness.local import versions
+
 ROOT = Path(__file__).resolve().parents[2]
 PASSPHRASE = "e2e-passphrase"
-
-
-def versions() -> dict[str, str]:
-    out = {}
-    for line in (ROOT / "versions.env").read_text().splitlines():
-        if "=" in line and not line.lstrip().startswith("#"):
-            key, _, value = line.partition("=")
-            out[key.strip()] = value.strip()
-    return out
 
 
 def pulumi_root() -> Path:

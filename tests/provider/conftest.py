@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -59,3 +60,13 @@ class Engine:
 
     def diff(self, id_: str, state: dict[str, Any], news: dict[str, Any]) -> Any:
         return self.p.diff(id_, state, self.check(news, state))
+
+
+def body(sim: PortainerSim, index: int = -1) -> Any:
+    """The JSON body of a recorded request (the last one by default)."""
+    return json.loads(sim.requests[index].body or b"null")
+
+
+def lines(sim: PortainerSim) -> list[str]:
+    """The recorded requests as "METHOD /path" lines."""
+    return [f"{r.method} {r.path}" for r in sim.requests]

@@ -3,7 +3,6 @@ Portainer refuses with a 500, the same-title lookup, drift of the stored file, u
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +12,7 @@ from pulumi.output import Unknown
 from pulumi_portainer import ConnectionArgs, get_custom_template
 from pulumi_portainer.custom_template import SPEC, CustomTemplate, CustomTemplateProvider
 from pulumi_portainer.errors import PortainerError
-from tests.provider.conftest import Engine, configured
+from tests.provider.conftest import Engine, body, configured, lines
 from tests.sim import PortainerSim
 from tests.sim.templates import add_template, add_template_repo
 
@@ -25,14 +24,6 @@ GIT_PW = "git-token-secret-1"
 @pytest.fixture
 def engine(sim: PortainerSim) -> Engine:
     return Engine(configured(CustomTemplateProvider, sim))
-
-
-def body(sim: PortainerSim, index: int = -1) -> Any:
-    return json.loads(sim.requests[index].body or b"null")
-
-
-def lines(sim: PortainerSim) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.requests]
 
 
 def warm(engine: Engine, sim: PortainerSim) -> None:

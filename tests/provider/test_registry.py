@@ -14,7 +14,7 @@ from pulumi.output import Unknown
 from pulumi_portainer import ConnectionArgs, get_registry
 from pulumi_portainer.errors import PortainerError
 from pulumi_portainer.registry import SPEC, RegistryProvider
-from tests.provider.conftest import Engine, configured
+from tests.provider.conftest import Engine, body, configured, lines
 from tests.sim import PortainerSim
 from tests.sim.registries import add_registry
 
@@ -24,14 +24,6 @@ PW = "registry-secret-1"
 @pytest.fixture
 def engine(sim: PortainerSim) -> Engine:
     return Engine(configured(RegistryProvider, sim))
-
-
-def body(sim: PortainerSim, index: int = -1) -> Any:
-    return json.loads(sim.requests[index].body or b"null")
-
-
-def lines(sim: PortainerSim) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.requests]
 
 
 def warm(engine: Engine, sim: PortainerSim) -> None:

@@ -3,15 +3,13 @@ errors, the InstanceID guard and adoption."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from pulumi.output import Unknown
 
 from pulumi_portainer._provider import CONNECTION_STATE
 from pulumi_portainer.errors import PortainerError
 from pulumi_portainer.user import UserProvider
-from tests.provider.conftest import Engine, configured
+from tests.provider.conftest import Engine, body, configured
 from tests.sim import PortainerSim
 
 PW = "long-enough-password-1"
@@ -20,12 +18,6 @@ PW = "long-enough-password-1"
 @pytest.fixture
 def engine(sim: PortainerSim) -> Engine:
     return Engine(configured(UserProvider, sim))
-
-
-def body(sim: PortainerSim, index: int = -1) -> Any:
-    import json
-
-    return json.loads(sim.requests[index].body or b"null")
 
 
 def warm(engine: Engine, sim: PortainerSim) -> None:

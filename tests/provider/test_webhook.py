@@ -12,7 +12,7 @@ from pulumi.output import Unknown
 
 from pulumi_portainer.errors import PortainerError
 from pulumi_portainer.webhook import SPEC, WebhookProvider
-from tests.provider.conftest import Engine, configured
+from tests.provider.conftest import Engine, body, configured, lines
 from tests.sim import PortainerSim
 from tests.sim.registries import add_registry
 from tests.sim.webhooks import add_webhook
@@ -26,14 +26,6 @@ def engine(sim: PortainerSim) -> Engine:
 @pytest.fixture
 def service(sim: PortainerSim) -> dict[str, Any]:
     return sim.engines[1].add_service("web_app", "nginx:alpine", {"com.docker.stack.namespace": "web"})
-
-
-def body(sim: PortainerSim, index: int = -1) -> Any:
-    return json.loads(sim.requests[index].body or b"null")
-
-
-def lines(sim: PortainerSim) -> list[str]:
-    return [f"{r.method} {r.path}" for r in sim.requests]
 
 
 def warm(engine: Engine, sim: PortainerSim) -> None:
