@@ -281,7 +281,8 @@ def portainer_binary() -> Path:
     run = subprocess.run(["bash", str(ROOT / "scripts" / "build-portainer.sh")], capture_output=True, text=True)
     if run.returncode != 0:
         raise MissingPiece(
-            "cannot get Portainer: no PORTAINER_URL, the engine cannot pull the official image, and building "
+            "cannot get Portainer: no PORTAINER_URL, no official image present or pullable by an engine you "
+            "configured (the private engine never pulls), and building "
             f"it from its Go module failed:\n{run.stderr.strip()[-1500:]}"
         )
     return Path(run.stdout.strip().splitlines()[-1])
